@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from ftportal import health, services
+from ftportal.forms import ProjectForm
+from ftportal.lib.http import AuthedHtmxRequest
+from ftportal.selectors import project_get_for_user, projects_for_user
+
+
+@require_GET
+def home(request: AuthedHtmxRequest) -> HttpResponse:
+    return redirect("ftportal:project-list")
+
+
+@never_cache
+@require_GET
+def healthz(request: AuthedHtmxRequest) -> JsonResponse:
+    report = health.check_all()
+    status = 200 if all(ok for ok, _ in report.values()) else 503
+    body = {name: ("ok" if ok else detail) for name, (ok, detail) in report.items()}
+    return JsonResponse({"status": "ok" if status == 200 else "unavailable", **body}, status=status)
+
+
+@login_required
+@require_GET
+def project_list(request: AuthedHtmxRequest) -> HttpResponse:
+    projects = projects_for_user(user=request.user)
+    return render(request, "ftportal/project_list.html", {"projects": projects})
+
+
+@login_required
+@require_GET
+def project_detail(request: AuthedHtmxRequest, slug: str) -> HttpResponse:
+    project = project_get_for_user(user=request.user, slug=slug)
+    ctx = {"project": project, "members": project.members.order_by("username")}
+    return render(request, "ftportal/project_detail.html", ctx)
+
+
+@login_required
+@permission_required("ftportal.manage_projects", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def project_create(request: AuthedHtmxRequest) -> HttpResponse:
+    form = ProjectForm(request.POST or None, initial={"members": [request.user]})
+    if request.method == "POST" and form.is_valid():
+        project = services.project_create(**form.cleaned_data, created_by=request.user)
+        messages.success(request, f"Project “{project.name}” created.")
+        return redirect(project)
+    return render(request, "ftportal/project_form.html", {"form": form, "project": None})
+
+
+@login_required
+@permission_required("ftportal.manage_projects", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def project_edit(request: AuthedHtmxRequest, slug: str) -> HttpResponse:
+    project = project_get_for_user(user=request.user, slug=slug)
+    initial = {
+        "name": project.name,
+        "slug": project.slug,
+        "use_case": project.use_case,
+        "description": project.description,
+        "default_system_prompt": project.default_system_prompt,
+        "members": list(project.members.all()),
+    }
+    form = ProjectForm(request.POST or None, initial=initial, instance=project)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "slug"}
+        services.project_update(project=project, **data)
+        messages.success(request, "Project saved.")
+        return redirect(project)
+    return render(request, "ftportal/project_form.html", {"form": form, "project": project})

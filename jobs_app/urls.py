@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from jobs_app import views
+
+app_name = "jobs_app"
+
+urlpatterns = [
+    path("jobs/", views.job_list, name="job-list"),
+    path("projects/<slug:slug>/jobs/", views.project_jobs, name="project-jobs"),
+    path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("manage/", views.admin_home, name="admin-home"),
+]
