@@ -16,10 +16,15 @@ def check_database() -> tuple[bool, str]:
 
 
 def check_broker() -> tuple[bool, str]:
-    from ftportal.celery import app
+    from django.conf import settings
+    from kombu import Connection
 
     try:
-        with app.connection_for_write() as conn:
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            connect_timeout=2,
+        ) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:  # noqa: BLE001
         return False, f"broker unreachable: {type(exc).__name__}"
