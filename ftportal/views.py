@@ -31,14 +31,20 @@ def healthz(request: AuthedHtmxRequest) -> JsonResponse:
 @require_GET
 def project_list(request: AuthedHtmxRequest) -> HttpResponse:
     projects = projects_for_user(user=request.user)
-    return render(request, "ftportal/project_list.html", {"projects": projects})
+    return render(
+        request, "ftportal/project_list.html", {"projects": projects, "nav_section": "projects"}
+    )
 
 
 @login_required
 @require_GET
 def project_detail(request: AuthedHtmxRequest, slug: str) -> HttpResponse:
     project = project_get_for_user(user=request.user, slug=slug)
-    ctx = {"project": project, "members": project.members.order_by("username")}
+    ctx = {
+        "project": project,
+        "members": project.members.order_by("username"),
+        "nav_section": "projects",
+    }
     return render(request, "ftportal/project_detail.html", ctx)
 
 
