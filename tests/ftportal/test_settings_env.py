@@ -21,8 +21,16 @@ PRODUCTION_ENV = {
 }
 
 
+# Set by the browser tests' fixture for Playwright; a deployment never has it.
+NOT_INHERITED = ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+
+
 def _load_settings(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    clean = _clean_env()
     clean.update({"VAR_DIR": str(tmp_path / "var"), **env})
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); print('loaded')"],
@@ -69,7 +77,7 @@ def test_it_loads_in_development_and_keeps_generated_keys(tmp_path):
 
 @pytest.mark.slow
 def test_it_passes_check_deploy_in_production_without_warnings(tmp_path):
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    clean = _clean_env()
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
