@@ -121,13 +121,13 @@ def examples_from_rows(
                 ],
             }
         else:
-            record = {
-                "messages": [
-                    *_system(row, mapping, default_system),
-                    user,
-                    {"role": "assistant", "content": row.cells.get(mapping.response, "")},
-                ]
-            }
+            # Without an answer column there is nothing to learn; validation says so.
+            answer = (
+                [{"role": "assistant", "content": row.cells.get(mapping.response, "")}]
+                if mapping.response
+                else []
+            )
+            record = {"messages": [*_system(row, mapping, default_system), user, *answer]}
         yield SourceExample(row.sheet, row.row, record, category, empties, ragged)
 
 

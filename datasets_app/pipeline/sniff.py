@@ -219,7 +219,8 @@ def _sniff_csv(
     header = rows[0]
     if len(header) == 1:
         inner = _guess_delimiter([header[0]] + [r[0] for r in rows[1:20] if r])
-        if header[0].count(inner) >= 2:
+        wrapped = [r for r in rows[1:20] if len(r) == 1 and inner in r[0]]
+        if inner in header[0] and len(wrapped) >= min(len(rows) - 1, 19) * 0.8:
             result.wrapped_delimiter = inner
             result.notes = [n for n in result.notes if not n.startswith("Detected delimiter")]
             header = next(csv.reader([header[0]], delimiter=inner))

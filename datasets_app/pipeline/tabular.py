@@ -76,6 +76,23 @@ class _LineCounter:
         return line
 
 
+def _first_undecodable_line(path: Path, encoding: str) -> int:
+    """The exact line of the first bad byte (the text reader decodes ahead in blocks)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder(encoding)()
+    newline = "\n".encode(encoding.replace("-sig", ""))
+    lines_before = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1024 * 1024):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return lines_before + chunk[: max(0, exc.start)].count(newline) + 1
+            lines_before += chunk.count(newline)
+    return lines_before + 1
+
+
 def _iter_csv(path: Path, sniffed: SniffResult) -> Iterator[TableRow]:
     encoding = sniffed.encoding or "utf-8"
     headers = sniffed.headers
@@ -90,12 +107,13 @@ def _iter_csv(path: Path, sniffed: SniffResult) -> Iterator[TableRow]:
             except StopIteration:
                 return
             except UnicodeDecodeError:
+                line = _first_undecodable_line(path, encoding)
                 raise ReaderError(
-                    f"The file is not valid {ENCODING_LABELS.get(encoding, encoding)} near line "
-                    f"{counter.lines + 1}. Choose its encoding (for example Windows-1252) on "
+                    f"The file is not valid {ENCODING_LABELS.get(encoding, encoding)} at line "
+                    f"{line}. Choose its encoding (for example Windows-1252) on "
                     "the mapping page and try again.",
                     code="invalid_encoding",
-                    row=counter.lines + 1,
+                    row=line,
                 ) from None
             except csv.Error as exc:
                 if "field larger than field limit" in str(exc):
@@ -228,7 +246,9 @@ def sniff_spreadsheet(path: Path, original_name: str, *, sheet: str | None) -> S
         result.sheet = name
         first_row = (ws.start[0] if ws.start else 0) + 1
         result.header_row = first_row + header_index
-        result.headers = unique_headers(_merged_header(ws, header_index, head[header_index]))
+        width = max(len(r) for r in head)
+        raw_header = head[header_index] + [""] * (width - len(head[header_index]))
+        result.headers = unique_headers(_merged_header(ws, header_index, raw_header))
         if header_index:
             result.notes.append(
                 f"The header is on row {result.header_row}; the {header_index} row(s) above it "

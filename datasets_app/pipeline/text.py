@@ -121,7 +121,8 @@ def find_pii(text: str) -> list[tuple[str, int, int]]:
     for m in _SSN.finditer(text):
         add("SSN", m)
     for m in _PHONE.finditer(text):
-        if sum(c.isdigit() for c in m.group()) >= 7 and not _DATE_LIKE.fullmatch(m.group()):
+        digits = sum(c.isdigit() for c in m.group())
+        if 7 <= digits <= 15 and not _DATE_LIKE.fullmatch(m.group()):
             add("PHONE", m)
     return sorted(found, key=lambda f: f[1])
 

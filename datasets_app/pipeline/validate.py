@@ -120,7 +120,7 @@ def _check_message(msg: Any, index: int, out: list[Finding]) -> None:
             )
         )
     blank = "content" in msg and not content_text(content).strip()
-    if blank and not has_tool_calls and not (isinstance(content, list) and content) and True:
+    if blank and not has_tool_calls and not (isinstance(content, list) and content):
         out.append(
             _err(
                 "missing_content",
