@@ -8,16 +8,21 @@ CORPUS_DIR = Path(__file__).resolve().parent.parent / "shared" / "corpus"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _fast_password_hasher(django_test_environment):
-    # Session-wide, so users made in setUpTestData (class setup) use it too.
-    from django.conf import settings
+def _session_settings(django_test_environment, tmp_path_factory):
+    # Session-wide, so users and files made in setUpTestData (class setup) use them too.
+    from django.test import override_settings
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    override = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        MEDIA_ROOT=tmp_path_factory.mktemp("media"),
+    )
+    override.enable()
+    yield
+    override.disable()
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _test_settings(settings):
     settings.OPENAI_API_KEY = "sk-test-not-a-real-key"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from datasets_app.models import Dataset, DatasetVersion
+from datasets_app.models import Dataset, DatasetVersion, IngestionRun, Problem, SourceFile
 from ftportal.roles import is_admin
 
 
@@ -34,3 +34,50 @@ def version_get_for_user(*, user: User, dataset_id: int, number: int) -> Dataset
         return dataset.versions.select_related("dataset__project", "run").get(number=number)
     except DatasetVersion.DoesNotExist:
         raise Http404("No such version") from None
+
+
+def run_get_for_user(*, user: User, dataset_id: int, run_id: int) -> IngestionRun:
+    dataset = dataset_get_for_user(user=user, dataset_id=dataset_id)
+    try:
+        return dataset.runs.select_related("dataset__project", "source_file").get(id=run_id)
+    except IngestionRun.DoesNotExist:
+        raise Http404("No such run") from None
+
+
+def source_get_for_user(*, user: User, dataset_id: int, source_id: int) -> SourceFile:
+    dataset = dataset_get_for_user(user=user, dataset_id=dataset_id)
+    try:
+        return dataset.source_files.select_related("dataset__project").get(id=source_id)
+    except SourceFile.DoesNotExist:
+        raise Http404("No such file") from None
+
+
+def run_problems(
+    *, run: IngestionRun, code: str = "", severity: str = "", column: str = ""
+) -> QuerySet[Problem]:
+    qs = run.problems.all()
+    if code:
+        qs = qs.filter(code=code)
+    if severity:
+        qs = qs.filter(severity=severity)
+    if column:
+        qs = qs.filter(column=column)
+    return qs.order_by("id")
+
+
+def problem_summary(*, run: IngestionRun) -> list[dict[str, object]]:
+    """One line per problem kind: code, severity, how many, how many dropped."""
+    return list(
+        run.problems.values("code", "severity")
+        .annotate(count=Count("id"), dropped=Count("id", filter=Q(dropped=True)))
+        .order_by("severity", "-count")
+    )
+
+
+def version_examples(*, version: DatasetVersion, split: str = "", query: str = "") -> QuerySet:
+    qs = version.examples.all()
+    if split:
+        qs = qs.filter(split=split)
+    if query:
+        qs = qs.filter(prompt_text__icontains=query)
+    return qs.order_by("split", "position")

@@ -28,6 +28,13 @@ def make_version(dataset: Dataset, *, number: int = 1, lines: int = 10) -> Datas
         size_bytes=24,
         sha256="0" * 64,
         format=SourceFile.Format.CSV,
+        detected={
+            "format": "csv",
+            "encoding": "utf-8",
+            "delimiter": ",",
+            "header_row": 1,
+            "headers": ["question", "answer"],
+        },
     )
     run = IngestionRun.objects.create(
         dataset=dataset, source_file=source, status=IngestionRun.Status.SUCCEEDED, progress=100

@@ -59,6 +59,18 @@ def _version(t: Any) -> dict[str, Any]:
     return {"dataset_id": t.dataset.id, "number": t.version.number}
 
 
+def _source(t: Any) -> dict[str, Any]:
+    return {"dataset_id": t.dataset.id, "source_id": t.version.run.source_file_id}
+
+
+def _run(t: Any) -> dict[str, Any]:
+    return {"dataset_id": t.dataset.id, "run_id": t.version.run_id}
+
+
+def _download(t: Any) -> dict[str, Any]:
+    return {**_version(t), "split": "train"}
+
+
 def _job(t: Any) -> dict[str, Any]:
     return {"job_id": t.job.id}
 
@@ -76,6 +88,16 @@ ROWS = [
     Row("datasets_app:project-datasets", _slug, "GET", LOGIN, 200, 200, 200),
     Row("datasets_app:dataset-detail", _dataset, "GET", LOGIN, 200, 200, 200),
     Row("datasets_app:version-detail", _version, "GET", LOGIN, 200, 200, 200),
+    Row("datasets_app:dataset-create", _slug, "GET", LOGIN, 200, 200, 200),
+    Row("datasets_app:dataset-upload", _dataset, "GET", LOGIN, 200, 200, 200),
+    Row("datasets_app:source-map", _source, "GET", LOGIN, 200, 200, 200),
+    Row("datasets_app:run-detail", _run, "GET", LOGIN, 200, 200, 200),
+    Row("datasets_app:run-cancel", _run, "POST", LOGIN, 302, 302, 302),
+    Row("datasets_app:run-rerun", _run, "POST", LOGIN, 302, 302, 302),
+    Row("datasets_app:run-problems-csv", _run, "GET", LOGIN, 200, 200, 200),
+    Row("datasets_app:version-examples", _version, "GET", LOGIN, 200, 200, 200),
+    Row("datasets_app:version-diff", _version, "GET", LOGIN, 200, 200, 200),
+    Row("datasets_app:version-download", _download, "GET", LOGIN, 200, 200, 200),
     Row("jobs_app:job-list", _none, "GET", LOGIN, 200, 200, 200, project_scoped=False),
     Row("jobs_app:project-jobs", _slug, "GET", LOGIN, 200, 200, 200),
     Row("jobs_app:job-detail", _job, "GET", LOGIN, 200, 200, 200),
