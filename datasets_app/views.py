@@ -195,8 +195,17 @@ def _previews(source, sniffed: SniffResult, form: MappingForm) -> dict[str, obje
 
 
 def _initial_mapping(form: MappingForm) -> Mapping | None:
+    """The mapping as it stands, even while the form is still incomplete or invalid."""
     if not form.is_tabular:
         return None
+    if form.is_bound:
+        data = form.data
+        get = data.get
+        return Mapping(prompt=get("prompt", ""), response=get("response", ""),
+                       system=get("system", ""), context=data.getlist("context"),
+                       preferred=get("preferred", ""), rejected=get("rejected", ""),
+                       conversation_id=get("conversation_id", ""), role=get("role", ""),
+                       ) if get("prompt") else None  # fmt: skip
     get = form.initial.get
     if not get("prompt"):
         return None

@@ -21,3 +21,10 @@ def width_class(value: float | int | None, maximum: float | int | None = 100) ->
 @register.filter
 def get_item(mapping: dict | None, key: str):  # noqa: ANN201
     return (mapping or {}).get(key)
+
+
+@register.filter
+def humanize_key(key: str) -> str:
+    """pii_found → Pii found; for keys of statistics shown to people."""
+    text = str(key).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]

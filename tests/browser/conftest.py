@@ -49,3 +49,39 @@ def login(page, live_server_url: str, username: str, password: str = "password")
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server_url}/projects/")
+
+
+@pytest.fixture
+def celery_worker(live_server, settings):
+    """A real Celery worker process on the live server's database, broker and media folder."""
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    root = Path(__file__).resolve().parents[2]
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    if db["ENGINE"].endswith("postgresql"):
+        user = db["USER"] or "postgres"
+        env["DATABASE_URL"] = (
+            f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    else:
+        pytest.skip("a worker process needs a database it can share: run with PostgreSQL")
+    env["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
+    cmd = [sys.executable, "-m", "celery", "-A", "ftportal", "worker", "--pool", "solo",
+           "--without-heartbeat", "--without-mingle", "--without-gossip",
+           "--loglevel", "WARNING"]  # fmt: skip
+    subprocess.run([sys.executable, "-m", "celery", "-A", "ftportal", "purge", "-f"], cwd=root,
+                   env=env, capture_output=True, timeout=60)  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=root, env=env)
+    time.sleep(1)
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
