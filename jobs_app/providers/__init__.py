@@ -1,0 +1,57 @@
+"""Build the provider for a stored credential; the secret is decrypted only here, at call time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from ftportal.lib.crypto import decrypt_secret
+from jobs_app.providers.base import (
+    AmbiguousCreateError,
+    JobSpec,
+    PermanentError,
+    Provider,
+    ProviderError,
+    TransientError,
+)
+
+
+def default_http_client() -> Any:
+    """None: the SDK's own client. Tests swap in an httpx2 client wired to the sandbox."""
+    return None
+
+
+def provider_for(credential: Any, *, timeout: float = 30.0) -> Provider:
+    from jobs_app.models import ProviderCredential
+    from jobs_app.providers.openai import OpenAIProvider
+
+    secret = decrypt_secret(credential.secret_encrypted)
+    kind = credential.kind
+    common = {"api_key": secret, "timeout": timeout, "http_client": default_http_client()}
+    if kind == ProviderCredential.Kind.AZURE:
+        return OpenAIProvider(
+            azure_endpoint=credential.base_url,
+            api_version=credential.api_version or "2025-04-01-preview",
+            **common,
+        )
+    base_url = credential.base_url or None
+    if kind == ProviderCredential.Kind.SANDBOX:
+        base_url = credential.base_url or settings.SANDBOX_BASE_URL
+    return OpenAIProvider(
+        base_url=base_url,
+        organization=credential.organization or None,
+        project=credential.openai_project or None,
+        **common,
+    )
+
+
+__all__ = [
+    "AmbiguousCreateError",
+    "JobSpec",
+    "PermanentError",
+    "Provider",
+    "ProviderError",
+    "TransientError",
+    "provider_for",
+]
