@@ -79,6 +79,8 @@ class Job(TimestampedModel):
     openai_validation_file_id = models.CharField(max_length=200, blank=True)
     openai_job_id = models.CharField(max_length=200, blank=True, db_index=True)
     celery_task_id = models.CharField(max_length=64, blank=True)
+    # One form submission makes one job, however often the button is clicked.
+    submit_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
     submit_attempts = models.PositiveSmallIntegerField(default=0)
     fine_tuned_model = models.CharField(max_length=300, blank=True)
     trained_tokens = models.BigIntegerField(null=True, blank=True)

@@ -75,6 +75,10 @@ def _job(t: Any) -> dict[str, Any]:
     return {"job_id": t.job.id}
 
 
+def _job_cancel(t: Any) -> dict[str, Any]:
+    return {"job_id": t.job.id, "action": "cancel"}
+
+
 ROWS = [
     Row("home", _none, "GET", 302, 302, 302, 302, project_scoped=False),
     Row("healthz", _none, "GET", 200, 200, 200, 200, project_scoped=False),
@@ -101,6 +105,8 @@ ROWS = [
     Row("jobs_app:job-list", _none, "GET", LOGIN, 200, 200, 200, project_scoped=False),
     Row("jobs_app:project-jobs", _slug, "GET", LOGIN, 200, 200, 200),
     Row("jobs_app:job-detail", _job, "GET", LOGIN, 200, 200, 200),
+    Row("jobs_app:job-create", _slug, "GET", LOGIN, 403, 200, 200),
+    Row("jobs_app:job-action", _job_cancel, "POST", LOGIN, 403, 302, 302),
     Row("jobs_app:dashboard", _none, "GET", LOGIN, 403, 200, 200, project_scoped=False),
     Row("jobs_app:admin-home", _none, "GET", LOGIN, 403, 403, 200, project_scoped=False),
 ]

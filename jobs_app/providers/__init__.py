@@ -28,7 +28,14 @@ def provider_for(credential: Any, *, timeout: float = 30.0) -> Provider:
 
     secret = decrypt_secret(credential.secret_encrypted)
     kind = credential.kind
-    common = {"api_key": secret, "timeout": timeout, "http_client": default_http_client()}
+    # No SDK retries: they sleep inside a worker and spend the provider's
+    # Retry-After there; the portal's tasks back off and retry by themselves.
+    common = {
+        "api_key": secret,
+        "timeout": timeout,
+        "http_client": default_http_client(),
+        "max_retries": 0,
+    }
     if kind == ProviderCredential.Kind.AZURE:
         return OpenAIProvider(
             azure_endpoint=credential.base_url,
