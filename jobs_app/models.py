@@ -20,7 +20,8 @@ class ProviderCredential(TimestampedModel):
 
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    base_url = models.URLField(blank=True, max_length=500)
+    # Internal hosts ("web:8000", "testserver") are valid here, so no URLValidator.
+    base_url = models.CharField(blank=True, max_length=500)
     organization = models.CharField(max_length=200, blank=True)
     openai_project = models.CharField(max_length=200, blank=True)
     api_version = models.CharField(max_length=40, blank=True)

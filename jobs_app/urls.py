@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from jobs_app import views
+from jobs_app import views, views_credentials
 
 app_name = "jobs_app"
 
@@ -14,4 +14,31 @@ urlpatterns = [
     path("jobs/<int:job_id>/<str:action>/", views.job_action, name="job-action"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("manage/", views.admin_home, name="admin-home"),
+    path("manage/credentials/", views_credentials.credential_list, name="credential-list"),
+    path("manage/credentials/new/", views_credentials.credential_create, name="credential-create"),
+    path(
+        "manage/credentials/<int:credential_id>/",
+        views_credentials.credential_edit,
+        name="credential-edit",
+    ),
+    path(
+        "manage/credentials/<int:credential_id>/rotate/",
+        views_credentials.credential_rotate,
+        name="credential-rotate",
+    ),
+    path(
+        "manage/credentials/<int:credential_id>/test/",
+        views_credentials.credential_test,
+        name="credential-test",
+    ),
+    path(
+        "manage/credentials/<int:credential_id>/delete/",
+        views_credentials.credential_delete,
+        name="credential-delete",
+    ),
+    path(
+        "manage/credentials/<int:credential_id>/assign/",
+        views_credentials.credential_assign,
+        name="credential-assign",
+    ),
 ]

@@ -75,6 +75,10 @@ def _job(t: Any) -> dict[str, Any]:
     return {"job_id": t.job.id}
 
 
+def _cred(t: Any) -> dict[str, Any]:
+    return {"credential_id": t.job.credential_id}
+
+
 def _job_cancel(t: Any) -> dict[str, Any]:
     return {"job_id": t.job.id, "action": "cancel"}
 
@@ -109,6 +113,33 @@ ROWS = [
     Row("jobs_app:job-action", _job_cancel, "POST", LOGIN, 403, 302, 302),
     Row("jobs_app:dashboard", _none, "GET", LOGIN, 403, 200, 200, project_scoped=False),
     Row("jobs_app:admin-home", _none, "GET", LOGIN, 403, 403, 200, project_scoped=False),
+    Row("jobs_app:credential-list", _none, "GET", LOGIN, 403, 403, 200, project_scoped=False),
+    Row("jobs_app:credential-create", _none, "GET", LOGIN, 403, 403, 200, project_scoped=False),
+    Row("jobs_app:credential-edit", _cred, "GET", LOGIN, 403, 403, 200, project_scoped=False),
+    Row(
+        "jobs_app:credential-rotate",
+        _cred,
+        "POST",
+        LOGIN,
+        403,
+        403,
+        302,
+        project_scoped=False,
+        data=lambda t: {"secret": "sk-new-secret-value"},
+    ),
+    Row("jobs_app:credential-test", _cred, "POST", LOGIN, 403, 403, 302, project_scoped=False),
+    Row("jobs_app:credential-delete", _cred, "POST", LOGIN, 403, 403, 302, project_scoped=False),
+    Row(
+        "jobs_app:credential-assign",
+        _cred,
+        "POST",
+        LOGIN,
+        403,
+        403,
+        302,
+        project_scoped=False,
+        data=lambda t: {"project": t.project.id},
+    ),
 ]
 
 

@@ -28,13 +28,25 @@ DEMO_USERS = [
     ("expert", "Eve", "Expert", Role.DOMAIN_EXPERT, "DEMO_EXPERT_PASSWORD"),
 ]
 DEMO_PROJECTS = [
-    ("Customer support", "customer-support", UseCaseKey.SUPPORT,
-     "Answers to customer questions from the support FAQ."),
-    ("Legal documents", "legal-documents", UseCaseKey.LEGAL,
-     "Questions about contract clauses, answered from the clause text."),
-    ("Product recommendations", "product-recommendations", UseCaseKey.RECOMMENDATIONS,
-     "Recommendations from customer profiles and purchase history."),
-]  # fmt: skip
+    (
+        "Customer support",
+        "customer-support",
+        UseCaseKey.SUPPORT,
+        "Answers to customer questions from the support FAQ.",
+    ),
+    (
+        "Legal documents",
+        "legal-documents",
+        UseCaseKey.LEGAL,
+        "Questions about contract clauses, answered from the clause text.",
+    ),
+    (
+        "Product recommendations",
+        "product-recommendations",
+        UseCaseKey.RECOMMENDATIONS,
+        "Recommendations from customer profiles and purchase history.",
+    ),
+]
 
 
 class Command(BaseCommand):
