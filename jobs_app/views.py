@@ -100,13 +100,13 @@ def job_create(request: AuthedHtmxRequest, slug: str) -> HttpResponse:
 def job_detail(request: AuthedHtmxRequest, job_id: int) -> HttpResponse:
     job = job_get_for_user(user=request.user, job_id=job_id)
     ctx = {**job_live_context(job=job), "self_serve_end": OPENAI_SELF_SERVE_END, **NAV}
+    ctx["checkpoints"] = job.checkpoints.all()
     if request.htmx:
         response = render(request, "jobs_app/job_detail.html#job-live", ctx)
         if job.is_final:
             # The final fragment carries no hx-trigger; 286 also stops htmx 2.
             response.status_code = HTMX_STOP_POLLING
         return response
-    ctx["checkpoints"] = job.checkpoints.all()
     return render(request, "jobs_app/job_detail.html", ctx)
 
 

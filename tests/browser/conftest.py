@@ -52,8 +52,9 @@ def login(page, live_server_url: str, username: str, password: str = "password")
 
 
 @pytest.fixture
-def celery_worker(live_server, settings):
-    """A real Celery worker process on the live server's database, broker and media folder."""
+def celery_worker(live_server, settings, tmp_path):
+    """A real Celery worker process (with beat, polling every second) on the live server's
+    database, broker and media folder."""
     import subprocess
     import sys
     import time
@@ -72,8 +73,10 @@ def celery_worker(live_server, settings):
     else:
         pytest.skip("a worker process needs a database it can share: run with PostgreSQL")
     env["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
+    env["JOBS_POLL_INTERVAL_SECONDS"] = "1"
     cmd = [sys.executable, "-m", "celery", "-A", "ftportal", "worker", "--pool", "solo",
            "--without-heartbeat", "--without-mingle", "--without-gossip",
+           "--beat", "--schedule", str(tmp_path / "beat-schedule"),
            "--loglevel", "WARNING"]  # fmt: skip
     subprocess.run([sys.executable, "-m", "celery", "-A", "ftportal", "purge", "-f"], cwd=root,
                    env=env, capture_output=True, timeout=60)  # fmt: skip
