@@ -84,6 +84,8 @@ class Job(TimestampedModel):
     submit_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
     submit_attempts = models.PositiveSmallIntegerField(default=0)
     fine_tuned_model = models.CharField(max_length=300, blank=True)
+    # From the provider's model list when the job was created (OpenAI's Model.shutdown_date).
+    base_model_shutdown_date = models.DateField(null=True, blank=True)
     trained_tokens = models.BigIntegerField(null=True, blank=True)
     estimated_finish = models.DateTimeField(null=True, blank=True)
     total_steps = models.PositiveIntegerField(null=True, blank=True)

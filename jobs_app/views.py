@@ -74,7 +74,10 @@ def job_create(request: AuthedHtmxRequest, slug: str) -> HttpResponse:
         )
         if not request.htmx:
             try:
-                job = services.job_create(project=project, user=request.user, **kwargs)
+                shutdown = {m.id: m.shutdown_date for m in models}.get(kwargs["base_model"])
+                job = services.job_create(
+                    project=project, user=request.user, base_model_shutdown_date=shutdown, **kwargs
+                )
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:

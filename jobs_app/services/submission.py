@@ -72,6 +72,7 @@ def job_create(
     seed: int | None,
     user: Any,
     submit_token: str | None = None,
+    base_model_shutdown_date: dt.date | None = None,
 ) -> Job:
     """Create the job row (QUEUED) and enqueue its submission after commit."""
     from jobs_app.tasks import job_submit as job_submit_task
@@ -103,6 +104,7 @@ def job_create(
         submit_token=submit_token or None,
         estimated_tokens=estimate["billable_tokens"],
         estimated_cost=estimate["cost_usd"],
+        base_model_shutdown_date=base_model_shutdown_date,
     )
     job.full_clean(exclude=["submit_token"])
     try:

@@ -291,6 +291,8 @@ class JobFlowTestCase(BaseTestCase):
             again = self.client.post("/projects/alice-support/jobs/new/", post)  # double click
         job = Job.objects.get()
         assert r["Location"] == again["Location"] == f"/jobs/{job.id}/"
+        assert str(job.base_model_shutdown_date) == "2027-01-14"
+        assert "shut down on 2027-01-14" in self.client.get(r["Location"]).content.decode()
         assert len(callbacks) == 1 and job.hyperparameters["n_epochs"] == 2
         estimate = self.client.post(
             "/projects/alice-support/jobs/new/", post, HTTP_HX_REQUEST="true"
