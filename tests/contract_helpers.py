@@ -15,11 +15,29 @@ from referencing.jsonschema import DRAFT202012
 SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "openai-openapi" / "openapi.yaml"
 
 
+def _to_2020_12(node: Any) -> Any:
+    """The spec says 3.1 but keeps some 3.0 forms: `exclusiveMinimum: true` next to
+    `minimum`, and `nullable: true`. Rewrite them as JSON Schema 2020-12 means them."""
+    if isinstance(node, list):
+        return [_to_2020_12(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _to_2020_12(v) for k, v in node.items()}
+    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if out.get(exclusive) is True and bound in out:
+            out[exclusive] = out.pop(bound)
+        elif isinstance(out.get(exclusive), bool):
+            out.pop(exclusive)
+    if out.pop("nullable", False) is True:
+        out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
 @cache
 def _spec() -> dict[str, Any]:
     if not SPEC.exists():
         pytest.skip(f"OpenAI's spec is not at {SPEC}")
-    return yaml.safe_load(SPEC.read_text())
+    return _to_2020_12(yaml.safe_load(SPEC.read_text()))
 
 
 @cache

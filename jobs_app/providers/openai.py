@@ -181,7 +181,7 @@ class OpenAIProvider:
         azure_endpoint: str | None = None,
         api_version: str | None = None,
         timeout: float = 30.0,
-        max_retries: int = 2,
+        max_retries: int = 0,
         http_client: httpx2.Client | None = None,
     ) -> None:
         kwargs: dict[str, Any] = {
