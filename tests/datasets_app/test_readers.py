@@ -246,3 +246,28 @@ def test_it_unwraps_lines_quoted_by_a_second_csv_writer(tmp_path):
     s, rows = _rows(path)
     assert s.headers == ["age", "job"]
     assert rows[1].cells == {"age": "33", "job": "services"}
+
+
+def test_it_reads_an_ods_spreadsheet_with_its_header_below_a_title(tmp_path):
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="FAQ")
+    for values in [["Title"], [], ["Frage", "Antwort"], ["Wie?", "So."], ["Wo?", "Hier."]]:
+        row = TableRow()
+        for value in values:
+            cell = TableCell(valuetype="string")
+            cell.addElement(P(text=value))
+            row.addElement(cell)
+        table.addElement(row)
+    doc.spreadsheet.addElement(table)
+    path = tmp_path / "faq.ods"
+    doc.save(str(path))
+    s, rows = _rows(path)
+    assert (s.format, s.sheet, s.header_row, s.headers) == ("ods", "FAQ", 3, ["Frage", "Antwort"])
+    assert [r.cells for r in rows] == [
+        {"Frage": "Wie?", "Antwort": "So."},
+        {"Frage": "Wo?", "Antwort": "Hier."},
+    ]
