@@ -21,6 +21,9 @@ class Organization(TimestampedModel):
 
     name = models.CharField(max_length=200)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[_validate_time_zone])
+    monthly_cap_usd = models.DecimalField(
+        "organisation monthly cap (USD)", max_digits=12, decimal_places=2, null=True, blank=True
+    )
 
     def __str__(self) -> str:
         return self.name

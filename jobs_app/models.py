@@ -107,6 +107,10 @@ class Job(TimestampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approval_comment = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -178,3 +182,46 @@ class JobMetric(models.Model):
     class Meta:
         ordering = ["step"]
         constraints = [models.UniqueConstraint(fields=["job", "step"], name="unique_job_step")]
+
+
+class ProjectBudget(models.Model):
+    """A project's spending limits; every one is optional."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="budget")
+    monthly_budget_usd = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    max_cost_per_job_usd = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    max_epochs = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_tokens_per_job = models.BigIntegerField(
+        "max billable training tokens per job", null=True, blank=True
+    )
+    approval_threshold_usd = models.DecimalField(
+        "jobs estimated above this wait for approval (USD)",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+
+
+class SpendEntry(TimestampedModel):
+    """The spend ledger: one line per job, reserved at submission, settled when it ends."""
+
+    class State(models.TextChoices):
+        RESERVED = "reserved", "Reserved"
+        SETTLED = "settled", "Settled"
+
+    job = models.OneToOneField(Job, on_delete=models.PROTECT, related_name="spend")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="spend")
+    month = models.DateField(db_index=True, help_text="First day of the month, organisation time.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RESERVED)
+    reserved_usd = models.DecimalField(max_digits=12, decimal_places=4)
+    actual_usd = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "project"])]
+
+    @property
+    def amount(self):  # noqa: ANN201 - Decimal
+        return self.actual_usd if self.state == self.State.SETTLED else self.reserved_usd

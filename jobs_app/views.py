@@ -12,6 +12,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 from ftportal.lib.http import AuthedHtmxRequest
 from ftportal.selectors import project_get_for_user, projects_for_user
 from jobs_app import services
+from jobs_app.budgets import BudgetExceeded, budget_check
 from jobs_app.forms import JobForm
 from jobs_app.models import ACTIVE_STATUSES, ProjectProvider
 from jobs_app.providers import ProviderError, provider_for
@@ -80,11 +81,17 @@ def job_create(request: AuthedHtmxRequest, slug: str) -> HttpResponse:
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
+            except BudgetExceeded as exc:
+                form.add_error(None, exc.message)
             else:
-                messages.success(request, f"Job #{job.id} queued: it is being submitted.")
+                if job.status == job.Status.AWAITING_APPROVAL:
+                    messages.info(request, f"Job #{job.id} waits for a team lead's approval.")
+                else:
+                    messages.success(request, f"Job #{job.id} queued: it is being submitted.")
                 return redirect(job)
     ctx = {
         "project": project,
+        "budget": budget_check(project=project),
         "form": form,
         "model_error": model_error,
         "estimate": estimate,

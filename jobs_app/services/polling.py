@@ -12,13 +12,12 @@ import csv
 import datetime as dt
 import io
 import logging
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ftportal.models import ModelPrice
+from jobs_app.budgets import budget_settle
 from jobs_app.models import ACTIVE_STATUSES, FINAL_STATUSES, Job, JobCheckpoint, JobEvent, JobMetric
 from jobs_app.providers import provider_for
 from jobs_app.providers.base import PermanentError, ProviderEvent, TransientError
@@ -129,15 +128,6 @@ def _store_result_file(job: Job, provider) -> None:  # noqa: ANN001
             job.current_step = rows[-1].step
 
 
-def actual_cost(job: Job) -> Decimal | None:
-    """What the provider charges: the tokens it trained on, at the model's training price."""
-    price = ModelPrice.objects.filter(model=job.base_model).order_by("provider_kind").first()
-    if price is None or price.training_per_1m is None:
-        return None
-    tokens = Decimal(job.trained_tokens or 0)
-    return (tokens * price.training_per_1m / Decimal(1_000_000)).quantize(Decimal("0.0001"))
-
-
 def job_poll(*, job_id: int) -> None:
     """Refresh one job from its provider: status, new events, checkpoints, final metrics."""
     job = Job.objects.select_related("credential").filter(id=job_id).first()
@@ -169,13 +159,12 @@ def job_poll(*, job_id: int) -> None:
                     )
             if locked.status == Job.Status.SUCCEEDED:
                 _store_result_file(locked, provider)
-            if locked.is_final and locked.actual_cost is None:
-                locked.actual_cost = actual_cost(locked)
             locked.last_polled_at = now
             locked.poll_failures = 0
             locked.next_poll_at = now + dt.timedelta(seconds=settings.JOBS_POLL_INTERVAL_SECONDS)
             locked.save()
         if locked.status in FINAL_STATUSES:
+            budget_settle(job=locked)
             logger.info("job ended job_id=%s status=%s", job.id, locked.status)
     except TransientError as exc:
         failures = job.poll_failures + 1

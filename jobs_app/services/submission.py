@@ -25,6 +25,7 @@ from datasets_app.models import DatasetVersion, Example
 from datasets_app.pipeline import default_epochs, known_limit
 from datasets_app.services import local_path
 from ftportal.models import ModelPrice, Project
+from jobs_app.budgets import approval_required, budget_reserve, budget_settle
 from jobs_app.models import FINAL_STATUSES, Job, ProjectProvider
 from jobs_app.providers import provider_for
 from jobs_app.providers.base import JobSpec, PermanentError, ProviderJob, TransientError
@@ -106,13 +107,17 @@ def job_create(
         estimated_cost=estimate["cost_usd"],
         base_model_shutdown_date=base_model_shutdown_date,
     )
+    if approval_required(project=project, estimated_cost=job.estimated_cost):
+        job.status = Job.Status.AWAITING_APPROVAL
     job.full_clean(exclude=["submit_token"])
     try:
         with transaction.atomic():
             job.save()
     except IntegrityError:
         return Job.objects.get(submit_token=submit_token)
-    transaction.on_commit(lambda: job_submit_task.delay(job.id))
+    budget_reserve(job=job)  # raises BudgetExceeded: the whole creation rolls back
+    if job.status == Job.Status.QUEUED:
+        transaction.on_commit(lambda: job_submit_task.delay(job.id))
     logger.info("job created job_id=%s project_id=%s model=%s", job.id, project.id, base_model)
     return job
 
@@ -229,6 +234,7 @@ def job_mark_failed(*, job_id: int, code: str, message: str, param: str = "") ->
     )
     if updated:
         logger.warning("job failed job_id=%s code=%s", job_id, code)
+        budget_settle(job=Job.objects.get(id=job_id))
 
 
 def jobs_reap_stuck_submitting() -> int:
@@ -277,7 +283,42 @@ def _provider_action(job: Job, action: str) -> Job:
         apply_provider_job(locked, remote)
         locked.next_poll_at = timezone.now()
         locked.save()
+        if locked.is_final:
+            budget_settle(job=locked)
     return locked
+
+
+@transaction.atomic
+def job_approve(*, job: Job, user: Any, comment: str = "") -> Job:
+    """A team lead or admin other than the submitter lets a job over the threshold go."""
+    from jobs_app.tasks import job_submit as job_submit_task
+
+    if user.id == job.created_by_id:
+        raise ValidationError("You cannot approve your own job: another team lead must.")
+    if not Job.objects.filter(id=job.id, status=Job.Status.AWAITING_APPROVAL).update(
+        status=Job.Status.QUEUED, approval_comment=comment, approved_by=user
+    ):
+        raise ValidationError("This job is not waiting for approval.")
+    transaction.on_commit(lambda: job_submit_task.delay(job.id))
+    logger.info("job approved job_id=%s by user_id=%s", job.id, user.id)
+    job.refresh_from_db()
+    return job
+
+
+@transaction.atomic
+def job_reject(*, job: Job, user: Any, comment: str = "") -> Job:
+    """Refuse a job waiting for approval; its reservation is released."""
+    if not Job.objects.filter(id=job.id, status=Job.Status.AWAITING_APPROVAL).update(
+        status=Job.Status.REJECTED,
+        approval_comment=comment,
+        approved_by=user,
+        finished_at=timezone.now(),
+    ):
+        raise ValidationError("This job is not waiting for approval.")
+    job.refresh_from_db()
+    budget_settle(job=job)
+    logger.info("job rejected job_id=%s by user_id=%s", job.id, user.id)
+    return job
 
 
 def job_cancel(*, job: Job) -> Job:
@@ -289,6 +330,7 @@ def job_cancel(*, job: Job) -> Job:
             id=job.id, status__in=(Job.Status.QUEUED, Job.Status.AWAITING_APPROVAL)
         ).update(status=Job.Status.CANCELLED, finished_at=timezone.now())
         job.refresh_from_db()
+        budget_settle(job=job)
         return job
     return _provider_action(job, "cancel")
 
