@@ -125,6 +125,15 @@ def job_detail(request: AuthedHtmxRequest, job_id: int) -> HttpResponse:
 @require_POST
 def job_action(request: AuthedHtmxRequest, job_id: int, action: str) -> HttpResponse:
     job = job_get_for_user(user=request.user, job_id=job_id)
+    if action in ("approve", "reject"):
+        review = services.job_approve if action == "approve" else services.job_reject
+        try:
+            review(job=job, user=request.user, comment=request.POST.get("comment", "")[:2000])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Job {action}d.")
+        return redirect(job)
     service = {
         "cancel": services.job_cancel,
         "pause": services.job_pause,
