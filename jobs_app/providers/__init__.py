@@ -22,7 +22,27 @@ def default_http_client() -> Any:
     return None
 
 
+_default = default_http_client
+
+
+_cache: dict[tuple[Any, ...], Provider] = {}
+
+
 def provider_for(credential: Any, *, timeout: float = 30.0) -> Provider:
+    """One provider per credential version and process: building an SDK client (its HTTP
+    connection pool and TLS context) costs more than a poll's two requests."""
+    key = (credential.id, credential.updated_at, timeout, default_http_client is _default)
+    provider = _cache.get(key) if key[-1] else None
+    if provider is None:
+        provider = _build(credential, timeout)
+        if key[-1]:
+            if len(_cache) > 64:
+                _cache.clear()
+            _cache[key] = provider
+    return provider
+
+
+def _build(credential: Any, timeout: float) -> Provider:
     from jobs_app.models import ProviderCredential
     from jobs_app.providers.openai import OpenAIProvider
 
