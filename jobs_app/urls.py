@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from jobs_app import views, views_credentials
+from jobs_app import views, views_budgets, views_credentials
 
 app_name = "jobs_app"
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("jobs/<int:job_id>/<str:action>/", views.job_action, name="job-action"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("manage/", views.admin_home, name="admin-home"),
+    path("spend/", views_budgets.spend, name="spend"),
+    path("manage/budgets/", views_budgets.budgets, name="budgets"),
+    path("manage/budgets/<slug:slug>/", views_budgets.project_budget, name="project-budget"),
     path("manage/credentials/", views_credentials.credential_list, name="credential-list"),
     path("manage/credentials/new/", views_credentials.credential_create, name="credential-create"),
     path(
