@@ -88,3 +88,19 @@ def celery_worker(live_server, settings, tmp_path):
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests start from a flushed database in some orders: put back what the
+    data migration made (role groups and their permissions, the price table)."""
+    if "django_db_setup" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("ftportal.migrations.0002_roles_and_prices").forwards(apps, None)
+    yield

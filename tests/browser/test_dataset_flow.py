@@ -14,7 +14,10 @@ from ftportal.test import make_user
 from tests.browser.conftest import login
 from tests.datasets_app.helpers import write_xlsx
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_expert_turns_a_spreadsheet_into_training_data(page, live_server, celery_worker, tmp_path):

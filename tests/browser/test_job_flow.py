@@ -13,7 +13,10 @@ from jobs_app.models import ProjectProvider, ProviderCredential
 from tests.browser.conftest import login
 from tests.factories import DatasetFactory, make_version
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_lead_starts_a_job_and_watches_it_succeed(page, live_server, celery_worker, settings):

@@ -7,7 +7,10 @@ from ftportal.services import project_create
 from ftportal.test import make_user
 from tests.browser.conftest import login
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_team_lead_sees_their_projects_opens_one_and_logs_out(page, live_server):

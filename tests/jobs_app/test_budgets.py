@@ -52,6 +52,9 @@ def _reserve_in_threads(jobs: list[Job]) -> list[str]:
 
 
 class ConcurrentReservationTestCase(TransactionTestCase):
+    # Flushing would drop the roles and prices the data migration made; later tests need them.
+    serialized_rollback = True
+
     def test_fifty_submissions_against_a_budget_for_five(self) -> None:
         project = Project.objects.create(name="P", slug="p", use_case="custom")
         ProjectBudget.objects.create(project=project, monthly_budget_usd=Decimal("50.00"))
