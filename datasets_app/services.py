@@ -38,6 +38,7 @@ from datasets_app.pipeline import (
     sniff,
 )
 from datasets_app.pipeline.prices import model_terms
+from ftportal.audit import audit_log
 from ftportal.models import Project
 
 logger = logging.getLogger(__name__)
@@ -286,6 +287,13 @@ def _finish(run: IngestionRun, result: Any) -> None:
             for stored in saved:
                 stored.delete(save=False)
             raise
+    audit_log(
+        actor=run.created_by,
+        action="dataset_version_created",
+        target=version,
+        project=dataset.project,
+        data={"examples": version.example_count},
+    )
     logger.info("version created dataset_id=%s version=%s run_id=%s", dataset.id, number, run.id)
 
 

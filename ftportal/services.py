@@ -5,6 +5,7 @@ import logging
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from ftportal.audit import audit_log
 from ftportal.models import Project
 from ftportal.use_cases import use_case_for
 
@@ -36,6 +37,7 @@ def project_create(
     if created_by is not None:
         member_set.add(created_by)
     project.members.set(member_set)
+    audit_log(actor=created_by, action="project_created", target=project, project=project)
     logger.info("project created project_id=%s slug=%s", project.id, project.slug)
     return project
 
@@ -58,5 +60,11 @@ def project_update(
     project.full_clean()
     project.save()
     project.members.set(members)
+    audit_log(
+        action="project_updated",
+        target=project,
+        project=project,
+        data={"members": sorted(u.username for u in members)},
+    )
     logger.info("project updated project_id=%s", project.id)
     return project

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ftportal.audit import audit_log
 from ftportal.lib.crypto import encrypt_secret, last4, reencrypt_secret
 from ftportal.models import Project
 from jobs_app.models import Job, ProjectProvider, ProviderCredential
@@ -42,6 +43,7 @@ def credential_create(
     )
     credential.full_clean()
     credential.save()
+    audit_log(actor=user, action="credential_created", target=credential, data={"kind": kind})
     logger.info("credential created credential_id=%s kind=%s", credential.id, kind)
     return credential
 
@@ -62,6 +64,7 @@ def credential_update(
     credential.api_version = api_version
     credential.full_clean()
     credential.save()
+    audit_log(action="credential_updated", target=credential)
     logger.info("credential updated credential_id=%s", credential.id)
     return credential
 
@@ -72,6 +75,7 @@ def credential_rotate_secret(*, credential: ProviderCredential, secret: str) -> 
     credential.secret_encrypted = encrypt_secret(secret)
     credential.secret_last4 = last4(secret)
     credential.save(update_fields=["secret_encrypted", "secret_last4", "updated_at"])
+    audit_log(action="credential_rotated", target=credential)
     logger.info("credential secret rotated credential_id=%s", credential.id)
 
 
@@ -83,6 +87,7 @@ def credential_delete(*, credential: ProviderCredential) -> None:
     if Job.objects.filter(credential=credential).exists():
         raise ValidationError("Jobs were run with this credential, so it is kept for their record.")
     logger.info("credential deleted credential_id=%s", credential.id)
+    audit_log(action="credential_deleted", target=credential)
     credential.delete()
 
 
@@ -92,14 +97,17 @@ def credential_test(*, credential: ProviderCredential) -> tuple[list[Any], str]:
         models = provider_for(credential, timeout=15).list_models()
     except ProviderError as exc:
         logger.info("credential test failed credential_id=%s code=%s", credential.id, exc.code)
+        audit_log(action="credential_tested", target=credential, data={"ok": False})
         return [], exc.message
     logger.info("credential test passed credential_id=%s", credential.id)
+    audit_log(action="credential_tested", target=credential, data={"ok": True})
     return [m for m in models if m.fine_tunable], ""
 
 
 @transaction.atomic
 def project_set_credential(*, project: Project, credential: ProviderCredential) -> None:
     ProjectProvider.objects.update_or_create(project=project, defaults={"credential": credential})
+    audit_log(action="project_credential_set", target=credential, project=project)
     logger.info("project credential set project_id=%s credential_id=%s", project.id, credential.id)
 
 

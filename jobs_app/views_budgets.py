@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from ftportal.audit import audit_log
 from ftportal.lib.http import AuthedHtmxRequest
 from ftportal.models import Organization
 from ftportal.selectors import project_get_for_user, projects_for_user
@@ -98,6 +99,11 @@ def budgets(request: AuthedHtmxRequest) -> HttpResponse:
     form = OrgCapForm(request.POST or None, instance=org)
     if request.method == "POST" and form.is_valid():
         form.save()
+        audit_log(
+            action="organisation_budget_changed",
+            target=org,
+            data={k: str(v) for k, v in form.cleaned_data.items()},
+        )
         messages.success(request, "Organisation settings saved.")
         return redirect("jobs_app:budgets")
     projects = projects_for_user(user=request.user).select_related("budget")
@@ -117,6 +123,12 @@ def project_budget(request: AuthedHtmxRequest, slug: str) -> HttpResponse:
     form = BudgetForm(request.POST or None, instance=budget)
     if request.method == "POST" and form.is_valid():
         form.save()
+        audit_log(
+            action="budget_changed",
+            target=budget,
+            project=project,
+            data={k: str(v) for k, v in form.cleaned_data.items()},
+        )
         messages.success(request, f"Budget of {project.name} saved.")
         return redirect("jobs_app:budgets")
     return render(

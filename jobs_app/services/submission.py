@@ -24,6 +24,7 @@ from django.utils import timezone
 from datasets_app.models import DatasetVersion, Example
 from datasets_app.pipeline import default_epochs, known_limit
 from datasets_app.services import local_path
+from ftportal.audit import audit_log
 from ftportal.models import ModelPrice, Project
 from jobs_app.budgets import approval_required, budget_reserve, budget_settle
 from jobs_app.models import FINAL_STATUSES, Job, ProjectProvider
@@ -116,6 +117,17 @@ def job_create(
     except IntegrityError:
         return Job.objects.get(submit_token=submit_token)
     budget_reserve(job=job)  # raises BudgetExceeded: the whole creation rolls back
+    audit_log(
+        actor=user,
+        action="job_submitted",
+        target=job,
+        project=project,
+        data={
+            "model": base_model,
+            "estimated_cost": str(job.estimated_cost),
+            "awaiting_approval": job.status == Job.Status.AWAITING_APPROVAL,
+        },
+    )
     if job.status == Job.Status.QUEUED:
         transaction.on_commit(lambda: job_submit_task.delay(job.id))
     logger.info("job created job_id=%s project_id=%s model=%s", job.id, project.id, base_model)
@@ -301,6 +313,13 @@ def job_approve(*, job: Job, user: Any, comment: str = "") -> Job:
         raise ValidationError("This job is not waiting for approval.")
     transaction.on_commit(lambda: job_submit_task.delay(job.id))
     logger.info("job approved job_id=%s by user_id=%s", job.id, user.id)
+    audit_log(
+        actor=user,
+        action="job_approved",
+        target=job,
+        project=job.project,
+        data={"comment": comment},
+    )
     job.refresh_from_db()
     return job
 
@@ -318,6 +337,13 @@ def job_reject(*, job: Job, user: Any, comment: str = "") -> Job:
     job.refresh_from_db()
     budget_settle(job=job)
     logger.info("job rejected job_id=%s by user_id=%s", job.id, user.id)
+    audit_log(
+        actor=user,
+        action="job_rejected",
+        target=job,
+        project=job.project,
+        data={"comment": comment},
+    )
     return job
 
 
@@ -325,6 +351,7 @@ def job_cancel(*, job: Job) -> Job:
     """Cancel: locally while nothing reached the provider, else at the provider."""
     if job.is_final:
         return job
+    audit_log(action="job_cancelled", target=job, project=job.project)
     if not job.openai_job_id:
         Job.objects.filter(
             id=job.id, status__in=(Job.Status.QUEUED, Job.Status.AWAITING_APPROVAL)
