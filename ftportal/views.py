@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -80,3 +83,39 @@ def project_edit(request: AuthedHtmxRequest, slug: str) -> HttpResponse:
         messages.success(request, "Project saved.")
         return redirect(project)
     return render(request, "ftportal/project_form.html", {"form": form, "project": project})
+
+
+class RateLimitedLoginView(auth_views.LoginView):
+    """Django's login, refusing for a while after too many failures per username or address."""
+
+    throttled = False
+
+    def post(self, request, *args, **kwargs):  # noqa: ANN001, ANN201
+        keys = login_throttle_keys(request)
+        if any(cache.get(k, 0) >= settings.LOGIN_MAX_FAILURES for k in keys):
+            self.throttled = True
+            form = self.get_form()
+            form.add_error(
+                None,
+                "Too many failed attempts: wait 15 minutes and try again, "
+                "or ask an admin to reset your password.",
+            )
+            return self.form_invalid(form)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):  # noqa: ANN001, ANN201
+        if self.request.method == "POST" and not self.throttled:
+            for key in login_throttle_keys(self.request):
+                cache.add(key, 0, settings.LOGIN_FAILURE_WINDOW_SECONDS)
+                cache.incr(key)
+        return super().form_invalid(form)
+
+    def form_valid(self, form):  # noqa: ANN001, ANN201
+        cache.delete_many(login_throttle_keys(self.request))
+        return super().form_valid(form)
+
+
+def login_throttle_keys(request) -> list[str]:  # noqa: ANN001
+    username = (request.POST.get("username") or "").strip().lower()[:150]
+    address = request.META.get("REMOTE_ADDR", "")
+    return [f"login-fail:user:{username}", f"login-fail:ip:{address}"]

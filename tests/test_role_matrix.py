@@ -23,7 +23,8 @@ LOGIN = "login"
 ROLES = ("anonymous", "expert", "lead", "admin")
 # URL namespaces with their own access rules, tested in their own suites.
 EXCLUDED_NAMESPACES = ("admin", "sandbox")
-EXCLUDED_NAMES = {"login", "logout"}  # the login page itself; logout is POST-only for all
+# The login page itself; logout is POST-only for all; the invitation link needs a token.
+EXCLUDED_NAMES = {"login", "logout", "password_reset_confirm"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class Row:
 
 def _none(t: Any) -> dict[str, Any]:
     return {}
+
+
+def _user(t: Any) -> dict[str, Any]:
+    return {"user_id": t.alice.id}
 
 
 def _slug(t: Any) -> dict[str, Any]:
@@ -92,6 +97,12 @@ ROWS = [
     Row("ftportal:project-create", _none, "GET", LOGIN, 403, 200, 200, project_scoped=False),
     Row("ftportal:project-detail", _slug, "GET", LOGIN, 200, 200, 200),
     Row("ftportal:project-edit", _slug, "GET", LOGIN, 403, 200, 200),
+    Row("ftportal:user-list", _none, "GET", LOGIN, 403, 403, 200, project_scoped=False),
+    Row("ftportal:user-create", _none, "GET", LOGIN, 403, 403, 200, project_scoped=False),
+    Row("ftportal:user-edit", _user, "GET", LOGIN, 403, 403, 200, project_scoped=False),
+    Row("ftportal:audit", _none, "GET", LOGIN, 403, 403, 200, project_scoped=False),
+    Row("ftportal:audit-csv", _none, "GET", LOGIN, 403, 403, 200, project_scoped=False),
+    Row("password_reset_complete", _none, "GET", 200, 200, 200, 200, project_scoped=False),
     Row("datasets_app:dataset-list", _none, "GET", LOGIN, 200, 200, 200, project_scoped=False),
     Row("datasets_app:project-datasets", _slug, "GET", LOGIN, 200, 200, 200),
     Row("datasets_app:dataset-detail", _dataset, "GET", LOGIN, 200, 200, 200),
