@@ -127,3 +127,15 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class UserSettings(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_settings"
+    )
+    email_notifications = models.BooleanField(default=True)
+
+    @classmethod
+    def wants_email(cls, user) -> bool:  # noqa: ANN001
+        row = cls.objects.filter(user=user).first()
+        return row.email_notifications if row else True

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from ftportal import health, services
 from ftportal.forms import ProjectForm
 from ftportal.lib.http import AuthedHtmxRequest
+from ftportal.models import UserSettings
 from ftportal.selectors import project_get_for_user, projects_for_user
 
 
@@ -119,3 +120,15 @@ def login_throttle_keys(request) -> list[str]:  # noqa: ANN001
     username = (request.POST.get("username") or "").strip().lower()[:150]
     address = request.META.get("REMOTE_ADDR", "")
     return [f"login-fail:user:{username}", f"login-fail:ip:{address}"]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: AuthedHtmxRequest) -> HttpResponse:
+    row, _ = UserSettings.objects.get_or_create(user=request.user)
+    if request.method == "POST":
+        row.email_notifications = request.POST.get("email_notifications") == "on"
+        row.save(update_fields=["email_notifications"])
+        messages.success(request, "Saved.")
+        return redirect("notification-settings")
+    return render(request, "ftportal/notification_settings.html", {"row": row})

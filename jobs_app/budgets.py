@@ -160,7 +160,15 @@ def budget_reserve(*, job: Job) -> None:
     SpendEntry.objects.create(
         job=job, project_id=job.project_id, month=month, reserved_usd=estimate
     )
+    if budget is not None and budget.monthly_budget_usd:
+        _after_commit_check_thresholds(job.project_id)
     logger.info("budget reserved job_id=%s usd=%s", job.id, estimate)
+
+
+def _after_commit_check_thresholds(project_id: int) -> None:
+    from jobs_app.tasks_notifications import notify_budget_thresholds
+
+    transaction.on_commit(lambda: notify_budget_thresholds.delay(project_id))
 
 
 def approval_required(*, project: Project, estimated_cost: Decimal | None) -> bool:
@@ -185,6 +193,13 @@ def budget_settle(*, job: Job) -> None:
     entry.state = SpendEntry.State.SETTLED
     entry.save(update_fields=["actual_usd", "state", "updated_at"])
     Job.objects.filter(id=job.id).update(actual_cost=actual)
+    if job.status in (Job.Status.SUCCEEDED, Job.Status.FAILED, Job.Status.CANCELLED):
+        from jobs_app.tasks_notifications import notify_job_final
+
+        transaction.on_commit(lambda: notify_job_final.delay(job.id))
+    budgeted = ProjectBudget.objects.filter(project_id=job.project_id)
+    if budgeted.filter(monthly_budget_usd__isnull=False).exists():
+        _after_commit_check_thresholds(job.project_id)
     logger.info(
         "budget settled job_id=%s reserved=%s actual=%s", job.id, entry.reserved_usd, actual
     )

@@ -203,6 +203,8 @@ class ProjectBudget(models.Model):
         null=True,
         blank=True,
     )
+    webhook_url = models.CharField(max_length=500, blank=True)
+    webhook_secret_encrypted = models.BinaryField(null=True, blank=True)
 
 
 class SpendEntry(TimestampedModel):
@@ -225,3 +227,15 @@ class SpendEntry(TimestampedModel):
     @property
     def amount(self):  # noqa: ANN201 - Decimal
         return self.actual_usd if self.state == self.State.SETTLED else self.reserved_usd
+
+
+class Notification(TimestampedModel):
+    """One event worth telling people about; the unique key makes each event notify once."""
+
+    key = models.CharField(max_length=200, unique=True)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(max_length=300)
+    text = models.TextField()
+    emailed_to = models.JSONField(default=list, blank=True)
+    webhook_status = models.CharField(max_length=40, blank=True)
+    webhook_attempts = models.PositiveSmallIntegerField(default=0)

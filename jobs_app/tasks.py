@@ -47,3 +47,12 @@ def jobs_reap_stuck_submitting() -> None:
     from jobs_app.services import jobs_reap_stuck_submitting as service
 
     service()
+
+
+# Celery autodiscovers tasks.py only; the notification tasks live beside it.
+from jobs_app.tasks_notifications import (  # noqa: E402, F401
+    notify_approval_needed,
+    notify_budget_thresholds,
+    notify_job_final,
+    webhook_deliver,
+)

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ftportal.audit import audit_log
+from ftportal.lib.crypto import encrypt_secret
 from ftportal.lib.http import AuthedHtmxRequest
 from ftportal.models import Organization
 from ftportal.selectors import project_get_for_user, projects_for_user
@@ -25,6 +26,12 @@ AMOUNT = Case(
 
 
 class BudgetForm(forms.ModelForm):
+    webhook_secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Signs each webhook (X-Portal-Signature: sha256=HMAC); empty keeps the old one.",
+    )
+
     class Meta:
         model = ProjectBudget
         fields = (
@@ -33,6 +40,7 @@ class BudgetForm(forms.ModelForm):
             "max_epochs",
             "max_tokens_per_job",
             "approval_threshold_usd",
+            "webhook_url",
         )
         labels = {
             "monthly_budget_usd": "Monthly budget (USD)",
@@ -122,7 +130,10 @@ def project_budget(request: AuthedHtmxRequest, slug: str) -> HttpResponse:
     budget, _ = ProjectBudget.objects.get_or_create(project=project)
     form = BudgetForm(request.POST or None, instance=budget)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        budget = form.save(commit=False)
+        if form.cleaned_data["webhook_secret"]:
+            budget.webhook_secret_encrypted = encrypt_secret(form.cleaned_data["webhook_secret"])
+        budget.save()
         audit_log(
             action="budget_changed",
             target=budget,

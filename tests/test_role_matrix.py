@@ -91,6 +91,7 @@ def _job_cancel(t: Any) -> dict[str, Any]:
 ROWS = [
     Row("home", _none, "GET", 302, 302, 302, 302, project_scoped=False),
     Row("healthz", _none, "GET", 200, 200, 200, 200, project_scoped=False),
+    Row("notification-settings", _none, "GET", LOGIN, 200, 200, 200, project_scoped=False),
     Row("password_change", _none, "GET", LOGIN, 200, 200, 200, project_scoped=False),
     Row("password_change_done", _none, "GET", LOGIN, 200, 200, 200, project_scoped=False),
     Row("ftportal:project-list", _none, "GET", LOGIN, 200, 200, 200, project_scoped=False),

@@ -130,6 +130,10 @@ def job_create(
     )
     if job.status == Job.Status.QUEUED:
         transaction.on_commit(lambda: job_submit_task.delay(job.id))
+    else:
+        from jobs_app.tasks_notifications import notify_approval_needed
+
+        transaction.on_commit(lambda: notify_approval_needed.delay(job.id))
     logger.info("job created job_id=%s project_id=%s model=%s", job.id, project.id, base_model)
     return job
 

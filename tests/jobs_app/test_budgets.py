@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import threading
 from decimal import Decimal
+from unittest import mock
 
 from django.db import connection, transaction
 from django.test import TestCase, TransactionTestCase
@@ -182,7 +183,9 @@ class ApprovalTestCase(BaseTestCase):
         self.project.members.add(self.carol)
 
     def _create(self) -> Job:
-        with self.captureOnCommitCallbacks(execute=False) as callbacks:
+        submit = mock.patch("jobs_app.tasks.job_submit.delay")
+        approval = mock.patch("jobs_app.tasks_notifications.notify_approval_needed.delay")
+        with submit as submitted, approval as asked, self.captureOnCommitCallbacks(execute=True):
             job = services.job_create(
                 project=self.project,
                 dataset_version=self.version,
@@ -193,7 +196,8 @@ class ApprovalTestCase(BaseTestCase):
                 seed=None,
                 user=self.alice,
             )
-        assert callbacks == []  # nothing is enqueued before approval
+        submitted.assert_not_called()  # nothing reaches the provider before approval
+        asked.assert_called_once_with(job.id)
         return job
 
     def test_a_job_over_the_threshold_waits_and_only_another_lead_approves(self) -> None:
