@@ -110,8 +110,9 @@ def source_file_resniff(
 ) -> SniffResult:
     """Detect again with the person's choice of sheet, encoding or delimiter."""
     with local_path(source.file) as path:
-        sniffed = sniff(path, source.original_name, sheet=sheet, encoding=encoding,
-                        delimiter=delimiter)  # fmt: skip
+        sniffed = sniff(
+            path, source.original_name, sheet=sheet, encoding=encoding, delimiter=delimiter
+        )
     source.detected = sniffed.to_json()
     source.save(update_fields=["detected", "updated_at"])
     return sniffed
@@ -210,9 +211,14 @@ def run_execute(*, run_id: int) -> None:
             tempfile.TemporaryDirectory(prefix=f"run-{run_id}-") as tmp,
             local_path(run.source_file.file) as source_path,
         ):
-            result = run_pipeline(source_path, sniffed, _options(run, run.dataset.project),
-                                  out_dir=Path(tmp), progress=progress,
-                                  should_cancel=should_cancel)  # fmt: skip
+            result = run_pipeline(
+                source_path,
+                sniffed,
+                _options(run, run.dataset.project),
+                out_dir=Path(tmp),
+                progress=progress,
+                should_cancel=should_cancel,
+            )
             _finish(run, result)
     except PipelineCancelled:
         _end(run_id, IngestionRun.Status.CANCELLED, "Cancelled")
@@ -238,10 +244,19 @@ def _end(run_id: int, status: str, label: str, error: str = "") -> None:
 
 def _problem_rows(run: IngestionRun, result: Any) -> list[Problem]:
     return [
-        Problem(run=run, code=p.code, severity=p.severity, sheet=p.sheet[:200], row=p.row,
-                column=p.column[:200], message=p.message, detail=p.detail, dropped=p.dropped)
+        Problem(
+            run=run,
+            code=p.code,
+            severity=p.severity,
+            sheet=p.sheet[:200],
+            row=p.row,
+            column=p.column[:200],
+            message=p.message,
+            detail=p.detail,
+            dropped=p.dropped,
+        )
         for p in result.problems
-    ]  # fmt: skip
+    ]
 
 
 def _finish(run: IngestionRun, result: Any) -> None:
@@ -254,18 +269,26 @@ def _finish(run: IngestionRun, result: Any) -> None:
         stats = {**result.stats, "problem_counts": result.problem_counts}
         if not result.usable:
             IngestionRun.objects.filter(id=run.id).update(
-                status=IngestionRun.Status.REJECTED, progress=100, finished_at=timezone.now(),
+                status=IngestionRun.Status.REJECTED,
+                progress=100,
+                finished_at=timezone.now(),
                 progress_label="Stopped: problems to fix",
                 options={**run.options, "stats": stats},
-            )  # fmt: skip
+            )
             return
         dataset = Dataset.objects.select_for_update().get(id=run.dataset_id)
         number = (dataset.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-        version = DatasetVersion(dataset=dataset, run=run, number=number, kind=result.kind,
-                                 train_count=result.train_count,
-                                 validation_count=result.validation_count, stats=stats,
-                                 tokens_total=result.stats["tokens"]["total"],
-                                 created_by=run.created_by)  # fmt: skip
+        version = DatasetVersion(
+            dataset=dataset,
+            run=run,
+            number=number,
+            kind=result.kind,
+            train_count=result.train_count,
+            validation_count=result.validation_count,
+            stats=stats,
+            tokens_total=result.stats["tokens"]["total"],
+            created_by=run.created_by,
+        )
         saved: list[Any] = []
         try:
             with result.train_path.open("rb") as f:
@@ -279,9 +302,11 @@ def _finish(run: IngestionRun, result: Any) -> None:
             version.stats["diff"] = version_diff_counts(version=version)
             version.save(update_fields=["stats"])
             IngestionRun.objects.filter(id=run.id).update(
-                status=IngestionRun.Status.SUCCEEDED, progress=100, finished_at=timezone.now(),
+                status=IngestionRun.Status.SUCCEEDED,
+                progress=100,
+                finished_at=timezone.now(),
                 progress_label=f"Version {number} is ready",
-            )  # fmt: skip
+            )
         except BaseException:
             # The transaction rolls the rows back; the files are ours to remove.
             for stored in saved:
@@ -307,10 +332,19 @@ def _save_examples(version: DatasetVersion, result: Any) -> None:
         for raw in meta_f:
             meta = json.loads(raw)
             line = (val_f if meta["split"] == "validation" else train_f).readline()
-            batch.append(Example(version=version, split=meta["split"], position=meta["position"],
-                                 source_row=meta["source_row"], category=meta["category"][:200],
-                                 prompt_text=meta["prompt_text"], content_hash=meta["content_hash"],
-                                 tokens=meta["tokens"], record=json.loads(line)))  # fmt: skip
+            batch.append(
+                Example(
+                    version=version,
+                    split=meta["split"],
+                    position=meta["position"],
+                    source_row=meta["source_row"],
+                    category=meta["category"][:200],
+                    prompt_text=meta["prompt_text"],
+                    content_hash=meta["content_hash"],
+                    tokens=meta["tokens"],
+                    record=json.loads(line),
+                )
+            )
             if len(batch) >= EXAMPLE_BATCH:
                 Example.objects.bulk_create(batch)
                 batch = []
@@ -346,32 +380,42 @@ def version_diff(*, old: DatasetVersion, new: DatasetVersion) -> dict[str, list[
     }
 
 
-def version_estimates(*, version: DatasetVersion) -> list[dict[str, Any]]:
-    """Training cost of this version on each priced base model, with the auto epochs rule."""
+def version_training_estimate(
+    *, version: DatasetVersion, model: str, n_epochs: int | None = None
+) -> dict[str, Any]:
+    """Epochs, billable tokens and cost of training this version on one base model."""
     from django.db.models import Sum, Value
     from django.db.models.functions import Least
 
-    from datasets_app.pipeline import estimate, known_limit
+    from datasets_app.pipeline import estimate
+
+    price, limit = model_terms(model)
+    per_epoch = (
+        version.examples.filter(split=Example.Split.TRAIN).aggregate(
+            t=Sum(Least("tokens", Value(limit)))
+        )["t"]
+        or 0
+    )
+    return estimate(
+        model=model,
+        n_train=version.train_count,
+        tokens_per_epoch=per_epoch,
+        n_epochs=n_epochs,
+        price_per_1m=price,
+    )
+
+
+def version_estimates(*, version: DatasetVersion) -> list[dict[str, Any]]:
+    """Training cost of this version on each priced base model, with the auto epochs rule."""
     from ftportal.models import ModelPrice
 
-    train = version.examples.filter(split=Example.Split.TRAIN)
-    out = []
-    for price in ModelPrice.objects.order_by("model"):
-        limit = price.max_example_tokens or known_limit(price.model)
-        per_epoch = train.aggregate(t=Sum(Least("tokens", Value(limit))))["t"] or 0
-        out.append(
-            {
-                **estimate(
-                    model=price.model,
-                    n_train=version.train_count,
-                    tokens_per_epoch=per_epoch,
-                    n_epochs=None,
-                    price_per_1m=price.training_per_1m,
-                ),  # fmt: skip
-                "confirmed": price.confirmed,
-            }
-        )
-    return out
+    return [
+        {
+            **version_training_estimate(version=version, model=price.model),
+            "confirmed": price.confirmed,
+        }
+        for price in ModelPrice.objects.order_by("model")
+    ]
 
 
 def version_diff_rows(*, version: DatasetVersion, limit: int = 200) -> dict[str, Any]:
@@ -398,5 +442,5 @@ def version_diff_rows(*, version: DatasetVersion, limit: int = 200) -> dict[str,
             (old_changed[o], new_changed[n])
             for o, n in diff["changed"][:limit]
             if o in old_changed and n in new_changed
-        ],  # fmt: skip
+        ],
     }

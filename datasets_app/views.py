@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -29,7 +27,7 @@ from datasets_app.selectors import (
     version_get_for_user,
 )
 from datasets_app.uploads import SizeLimitUploadHandler, human_size
-from ftportal.lib.csv_safe import neutralise_cell
+from ftportal.lib.csv_safe import csv_download
 from ftportal.lib.http import AuthedHtmxRequest
 from ftportal.selectors import project_get_for_user
 from ftportal.use_cases import guess_columns
@@ -270,28 +268,24 @@ def run_rerun(request: AuthedHtmxRequest, dataset_id: int, run_id: int) -> HttpR
     return redirect("datasets_app:run-detail", dataset_id, new.id)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 @require_GET
 def run_problems_csv(request: AuthedHtmxRequest, dataset_id: int, run_id: int) -> HttpResponse:
     run = run_get_for_user(user=request.user, dataset_id=dataset_id, run_id=run_id)
-    writer = csv.writer(_Echo())
+    rows = (
+        (
+            p.code,
+            p.severity,
+            p.sheet,
+            p.row or "",
+            p.column,
+            p.message,
+            "yes" if p.dropped else "no",
+        )
+        for p in run_problems(run=run).iterator(chunk_size=2000)
+    )
     header = ["code", "severity", "sheet", "row", "column", "message", "dropped"]
-
-    def rows():  # noqa: ANN202
-        yield writer.writerow(header)
-        for p in run_problems(run=run).iterator(chunk_size=2000):
-            yield writer.writerow([neutralise_cell(v) for v in (
-                p.code, p.severity, p.sheet, p.row or "", p.column, p.message,
-                "yes" if p.dropped else "no")])  # fmt: skip
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="problems-run-{run.id}.csv"'
-    return response
+    return csv_download(header, rows, f"problems-run-{run.id}.csv")
 
 
 @login_required

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django import forms
@@ -15,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ftportal import users as services
-from ftportal.lib.csv_safe import neutralise_cell
+from ftportal.lib.csv_safe import csv_download
 from ftportal.lib.http import AuthedHtmxRequest
 from ftportal.models import AuditEntry, Project
 from ftportal.roles import Role, role_of
@@ -168,35 +167,21 @@ def audit(request: AuthedHtmxRequest) -> HttpResponse:
     return render(request, "ftportal/manage_audit.html", ctx)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 @permission_required("ftportal.view_audit", raise_exception=True)
 @require_GET
 def audit_csv(request: AuthedHtmxRequest) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def rows():  # noqa: ANN202
-        yield writer.writerow(["time", "person", "action", "target", "project", "address", "data"])
-        for e in _audit_entries(request).iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    neutralise_cell(v)
-                    for v in (
-                        e.created_at.isoformat(),
-                        e.actor_label,
-                        e.action,
-                        f"{e.target_type} {e.target_label}".strip(),
-                        e.project.slug if e.project else "",
-                        e.ip or "",
-                        e.data,
-                    )
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="audit.csv"'
-    return response
+    rows = (
+        (
+            e.created_at.isoformat(),
+            e.actor_label,
+            e.action,
+            f"{e.target_type} {e.target_label}".strip(),
+            e.project.slug if e.project else "",
+            e.ip or "",
+            e.data,
+        )
+        for e in _audit_entries(request).iterator(chunk_size=2000)
+    )
+    header = ["time", "person", "action", "target", "project", "address", "data"]
+    return csv_download(header, rows, "audit.csv")

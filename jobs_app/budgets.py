@@ -18,7 +18,8 @@ from django.db import transaction
 from django.db.models import Case, F, Sum, When
 from django.utils import timezone
 
-from ftportal.models import ModelPrice, Organization, Project
+from datasets_app.pipeline.prices import model_terms
+from ftportal.models import Organization, Project
 from jobs_app.models import Job, ProjectBudget, SpendEntry
 
 logger = logging.getLogger(__name__)
@@ -65,11 +66,6 @@ def month_start(at: dt.datetime | None = None, org: Organization | None = None) 
     org = org or Organization.get_solo()
     local = (at or timezone.now()).astimezone(zoneinfo.ZoneInfo(org.time_zone))
     return local.date().replace(day=1)
-
-
-def price_for_model(model: str) -> ModelPrice | None:
-    """Sandbox, Azure and compatible endpoints use the OpenAI rows of the price table."""
-    return ModelPrice.objects.filter(model=model).order_by("provider_kind").first()
 
 
 def _month_totals(month: dt.date, project: Project | None = None) -> tuple[Decimal, Decimal]:
@@ -183,12 +179,12 @@ def budget_settle(*, job: Job) -> None:
     entry = SpendEntry.objects.select_for_update().filter(job=job).first()
     if entry is None or entry.state == SpendEntry.State.SETTLED:
         return
-    price = price_for_model(job.base_model)
+    price, _ = model_terms(job.base_model)
     actual = ZERO
-    if job.trained_tokens and price and price.training_per_1m is not None:
-        actual = (
-            Decimal(job.trained_tokens) * price.training_per_1m / Decimal(1_000_000)
-        ).quantize(Decimal("0.0001"))
+    if job.trained_tokens and price is not None:
+        actual = (Decimal(job.trained_tokens) * price / Decimal(1_000_000)).quantize(
+            Decimal("0.0001")
+        )
     entry.actual_usd = actual
     entry.state = SpendEntry.State.SETTLED
     entry.save(update_fields=["actual_usd", "state", "updated_at"])

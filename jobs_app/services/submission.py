@@ -17,15 +17,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum, Value
-from django.db.models.functions import Least
+from django.db.models import F
 from django.utils import timezone
 
-from datasets_app.models import DatasetVersion, Example
-from datasets_app.pipeline import default_epochs, known_limit
-from datasets_app.services import local_path
+from datasets_app.models import DatasetVersion
+from datasets_app.services import local_path, version_training_estimate
 from ftportal.audit import audit_log
-from ftportal.models import ModelPrice, Project
+from ftportal.models import Project
 from jobs_app.budgets import approval_required, budget_reserve, budget_settle
 from jobs_app.models import FINAL_STATUSES, Job, ProjectProvider
 from jobs_app.providers import provider_for
@@ -39,26 +37,15 @@ METADATA_KEY = "portal_job_id"
 
 
 def job_estimate(*, version: DatasetVersion, base_model: str, n_epochs: Any) -> dict[str, Any]:
-    """Billable tokens and cost of training this version on this model."""
-    price = ModelPrice.objects.filter(model=base_model).order_by("provider_kind").first()
-    limit = (price.max_example_tokens if price else None) or known_limit(base_model)
-    per_epoch = (
-        version.examples.filter(split=Example.Split.TRAIN).aggregate(
-            t=Sum(Least("tokens", Value(limit)))
-        )["t"]
-        or 0
+    """Billable tokens and cost (Decimal, for the budget) of training this version."""
+    e = version_training_estimate(
+        version=version, model=base_model, n_epochs=n_epochs if isinstance(n_epochs, int) else None
     )
-    epochs = n_epochs if isinstance(n_epochs, int) else default_epochs(version.train_count)
-    tokens = per_epoch * epochs
-    training_price = price.training_per_1m if price else None
-    cost = None
-    if training_price is not None:
-        cost = (Decimal(tokens) * training_price / Decimal(1_000_000)).quantize(Decimal("0.0001"))
     return {
-        "n_epochs": epochs,
-        "billable_tokens": tokens,
-        "price_per_1m": training_price,
-        "cost_usd": cost,
+        "n_epochs": e["n_epochs"],
+        "billable_tokens": e["billable_tokens"],
+        "price_per_1m": None if e["price_per_1m"] is None else Decimal(str(e["price_per_1m"])),
+        "cost_usd": None if e["cost_usd"] is None else Decimal(str(e["cost_usd"])),
     }
 
 
