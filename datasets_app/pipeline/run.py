@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
-from array import array
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from datasets_app.pipeline.errors import ReaderError
-from datasets_app.pipeline.estimate import billable_tokens_per_epoch, estimate, known_limit
+from datasets_app.pipeline.estimate import estimate, known_limit
 from datasets_app.pipeline.jsonl import iter_jsonl
 from datasets_app.pipeline.mapping import (
     Mapping,
@@ -32,6 +30,7 @@ from datasets_app.pipeline.mapping import (
 )
 from datasets_app.pipeline.sniff import SniffResult
 from datasets_app.pipeline.stats import build_stats
+from datasets_app.pipeline.store import ExampleStore
 from datasets_app.pipeline.tabular import iter_table
 from datasets_app.pipeline.text import (
     PII_LABELS,
@@ -208,12 +207,10 @@ def run_pipeline(
     report = progress or (lambda pct, label: None)
     size = max(1, source.stat().st_size)
 
-    content_h, prompt_h, answer_h = array("Q"), array("Q"), array("Q")
-    tokens, assistant_tokens, rows = array("I"), array("I"), array("I")
-    status = bytearray()
+    store = ExampleStore(out_dir / "examples.sqlite")
+    status = bytearray()  # one byte an example: the only per-example state in memory
     categories: list[str] = []
     category_ids: dict[str, int] = {}
-    cat_of = array("I")
     empty_columns: Counter[str] = Counter()
     source_examples = 0
     blank_rows = 0
@@ -255,17 +252,20 @@ def run_pipeline(
                 )
             line = json.dumps(record, ensure_ascii=False)
             stage.write(f"{json.dumps(prompt_text[:500], ensure_ascii=False)}\t{line}\n")
-            content_h.append(_h64(line))
-            prompt_h.append(_h64(normalise_prompt(prompt_text)))
-            answer_h.append(_h64(normalise_prompt(answer_text)))
-            tokens.append(total)
-            assistant_tokens.append(answer_tok)
-            rows.append(ex.row or 0)
-            status.append(state)
             cat_id = category_ids.setdefault(ex.category, len(categories))
             if cat_id == len(categories):
                 categories.append(ex.category)
-            cat_of.append(cat_id)
+            store.add(
+                _h64(line),
+                _h64(normalise_prompt(prompt_text)),
+                _h64(normalise_prompt(answer_text)),
+                total,
+                answer_tok,
+                ex.row or 0,
+                state,
+                cat_id,
+            )
+            status.append(state)
 
     batch: list[tuple[SourceExample, dict[str, Any], list[Finding], str, str]] = []
     report(1, "Reading the file")
@@ -351,81 +351,83 @@ def run_pipeline(
         if batch:
             flush(batch)
     report(86, "Finding duplicates and conflicts")
-    n = len(status)
 
-    # Exact duplicates: keep the first, drop the rest. Orders are kept in
-    # array('I') (4 bytes an example) rather than lists or dicts of groups,
-    # which cost over 200 bytes an example on a million-example file.
+    # Exact duplicates: keep the first (lowest index) of each run of equal hashes.
     duplicates = 0
-    # sorted() is stable, so within a run of equal hashes the earliest row comes first.
-    order = array("I", sorted((i for i in range(n) if status[i] == OK), key=content_h.__getitem__))
-    first = -1
-    for pos, cur in enumerate(order):
-        if pos == 0 or content_h[order[pos - 1]] != content_h[cur]:
-            first = cur
+    prev_hash, first_row = None, 0
+    for i, ch, row in store.query("SELECT i, ch, row FROM ex WHERE st = 0 ORDER BY ch, i"):
+        if ch != prev_hash:
+            prev_hash, first_row = ch, row
             continue
         duplicates += 1
         if options.dedupe:
-            status[cur] = DUPLICATE
+            status[i] = DUPLICATE
+            store.set_status(i, DUPLICATE)
         problems.add(
             ProblemRecord(
                 "duplicate",
                 "warning",
                 sniffed.sheet or "",
-                rows[cur] or None,
+                row or None,
                 "",
-                f"Exact duplicate of row {rows[first]}" + ("; removed." if options.dedupe else "."),
-                {"same_as_row": rows[first]},
+                f"Exact duplicate of row {first_row}" + ("; removed." if options.dedupe else "."),
+                {"same_as_row": first_row},
                 options.dedupe,
             )
         )
-    del order
 
-    # Prompt groups: runs of equal prompt hashes in this order.
-    order = array("I", sorted((i for i in range(n) if status[i] == OK), key=prompt_h.__getitem__))
-    starts = array(
-        "I",
-        (p for p in range(len(order)) if p == 0 or prompt_h[order[p - 1]] != prompt_h[order[p]]),
-    )
-    bounds = array("I", starts)
-    bounds.append(len(order))
+    # Prompt groups (runs of one normalised prompt): conflicts, and the unit of the split.
+    conflict_groups: list[dict[str, Any]] = []
+    conflict_count = 0
+    members: list[tuple[int, int, int]] = []
+    group_prompt: int | None = None
+    group_cat = 0
 
-    def group(g: int) -> memoryview:
-        return memoryview(order)[bounds[g] : bounds[g + 1]]
+    def close_group() -> None:
+        nonlocal conflict_count
+        if not members:
+            return
+        answers = {a for _, _, a in members}
+        if len(answers) > 1:
+            conflict_count += 1
+            if len(conflict_groups) < 500:
+                conflict_groups.append(
+                    {
+                        "indices": [i for i, _, _ in members[:5]],
+                        "rows": [r for _, r, _ in members[:50]],
+                        "answers": len(answers),
+                    }
+                )
+        store.add_group(
+            group_prompt, _h64(f"{options.seed}:{group_prompt}"), group_cat, len(members)
+        )
 
-    # Conflicts: one prompt, different answers.
-    conflict_groups = [
-        list(group(g))
-        for g in range(len(starts))
-        if bounds[g + 1] - bounds[g] > 1 and len({answer_h[i] for i in group(g)}) > 1
-    ]
-    conflict_rows = {i for g in conflict_groups[:500] for i in g}
+    query = "SELECT i, ph, ah, cat, row FROM ex WHERE st = 0 ORDER BY ph, i"
+    for i, ph, ah, cat, row in store.query(query):
+        if status[i] != OK:
+            continue
+        if ph != group_prompt:
+            close_group()
+            members, group_prompt, group_cat = [], ph, cat
+        members.append((i, row, ah))
+    close_group()
+    conflict_rows = {i for g in conflict_groups for i in g["indices"]}
 
-    # Split: whole prompt groups, stratified by category, seeded.
-    rng = random.Random(options.seed)
-    validation = bytearray(n)
-    by_category: dict[int, array] = defaultdict(lambda: array("I"))
-    for g in range(len(starts)):
-        by_category[cat_of[order[bounds[g]]]].append(g)
-    for cat_groups_array in by_category.values():
-        cat_groups = list(cat_groups_array)
-        total = sum(bounds[g + 1] - bounds[g] for g in cat_groups)
+    # Split: whole prompt groups, stratified by category, in a seeded order.
+    validation_prompts: set[int] = set()
+    for (cat,) in list(store.query("SELECT DISTINCT cat FROM grp")):
+        total = next(store.query("SELECT SUM(size) FROM grp WHERE cat = ?", cat))[0]
         target = round(total * options.validation_fraction)
-        rng.shuffle(cat_groups)
         taken = 0
-        for g in cat_groups:
-            size = bounds[g + 1] - bounds[g]
+        for ph, size in store.query("SELECT ph, size FROM grp WHERE cat = ? ORDER BY rkey", cat):
             if taken >= target:
                 break
             if taken + size > target and taken > 0:
                 continue
-            for i in group(g):
-                validation[i] = 1
+            validation_prompts.add(ph)
             taken += size
-    # A prompt group is never split, so no validation prompt is also a training prompt;
-    # checked anyway, as the promise the split makes.
-    leaks = sum(1 for g in range(len(starts)) if len({validation[i] for i in group(g)}) > 1)
-    del by_category
+    # A prompt group is never split, so no validation prompt is also a training prompt.
+    leaks = 0
 
     valid = sum(1 for s in status if s == OK)
     blocked_rows = sum(1 for s in status if s == BLOCKED)
@@ -482,8 +484,8 @@ def run_pipeline(
     meta_path = out_dir / "meta.jsonl"
     conflict_texts: dict[int, tuple[str, str]] = {}
     train_count = validation_count = 0
-    kept_tokens = array("I")
-    train_tokens = array("I")
+    train_billable = 0
+    numbers = store.query("SELECT ph, tok, row, cat, ch FROM ex ORDER BY i")
     with (
         stage_path.open(encoding="utf-8") as stage,
         train_path.open("w", encoding="utf-8") as train_f,
@@ -491,6 +493,7 @@ def run_pipeline(
         meta_path.open("w", encoding="utf-8") as meta_f,
     ):
         for i, raw in enumerate(stage):
+            ph, tok, row, cat, ch = next(numbers)
             if i in conflict_rows:
                 prompt_json, line = raw.rstrip("\n").split("\t", 1)
                 record = json.loads(line)
@@ -503,8 +506,9 @@ def run_pipeline(
             if status[i] != OK:
                 continue
             prompt_json, line = raw.rstrip("\n").split("\t", 1)
-            split = "validation" if validation[i] else "train"
-            if validation[i]:
+            in_validation = ph in validation_prompts
+            split = "validation" if in_validation else "train"
+            if in_validation:
                 val_f.write(line + "\n")
                 position = validation_count
                 validation_count += 1
@@ -512,18 +516,17 @@ def run_pipeline(
                 train_f.write(line + "\n")
                 position = train_count
                 train_count += 1
-                train_tokens.append(tokens[i])
-            kept_tokens.append(tokens[i])
+                train_billable += min(tok, limit)
             meta_f.write(
                 json.dumps(
                     {
                         "split": split,
                         "position": position,
-                        "source_row": rows[i] or None,
-                        "category": categories[cat_of[i]],
-                        "tokens": tokens[i],
+                        "source_row": row or None,
+                        "category": categories[cat],
+                        "tokens": tok,
                         "prompt_text": json.loads(prompt_json),
-                        "content_hash": f"{content_h[i]:016x}",
+                        "content_hash": f"{ch % (1 << 64):016x}",
                     },
                     ensure_ascii=False,
                 )
@@ -532,21 +535,23 @@ def run_pipeline(
     stage_path.unlink()
 
     for group in conflict_groups:
-        shown = [i for i in group if i in conflict_texts][:5]
+        shown = [i for i in group["indices"] if i in conflict_texts]
         problems.add(
             ProblemRecord(
                 "conflict",
                 "warning",
                 sniffed.sheet or "",
-                rows[group[0]] or None,
+                group["rows"][0] or None,
                 "",
-                f"The same prompt has {len({answer_h[i] for i in group})} different answers "
-                f"(rows {', '.join(str(rows[i]) for i in group[:10])}).",
+                f"The same prompt has {group['answers']} different answers "
+                f"(rows {', '.join(str(r) for r in group['rows'][:10])}).",
                 {
-                    "rows": [rows[i] for i in group[:50]],
+                    "rows": group["rows"],
                     "prompt": conflict_texts[shown[0]][0][:500] if shown else "",
                     "answers": [
-                        {"row": rows[i], "text": conflict_texts[i][1][:1000]} for i in shown
+                        {"row": row_of, "text": conflict_texts[i][1][:1000]}
+                        for i, row_of in zip(group["indices"], group["rows"], strict=False)
+                        if i in conflict_texts
                     ],
                 },
             )
@@ -554,13 +559,17 @@ def run_pipeline(
 
     report(97, "Statistics")
     stats = build_stats(
-        kept_tokens=kept_tokens,
-        assistant_tokens=[assistant_tokens[i] for i in range(n) if status[i] == OK],
-        categories=Counter(categories[cat_of[i]] for i in range(n) if status[i] == OK),
+        store=store,
+        categories=Counter(
+            {
+                categories[c]: k
+                for c, k in store.query("SELECT cat, COUNT(*) FROM ex WHERE st = 0 GROUP BY cat")
+            }
+        ),
         source_examples=source_examples,
         valid=valid,
         duplicates=duplicates,
-        conflicts=len(conflict_groups),
+        conflicts=conflict_count,
         blank_rows=blank_rows,
         empty_columns=dict(empty_columns),
         pii=dict(cleaner.pii_found),
@@ -570,7 +579,7 @@ def run_pipeline(
     est = estimate(
         model=options.model,
         n_train=train_count,
-        tokens_per_epoch=billable_tokens_per_epoch(train_tokens, limit),
+        tokens_per_epoch=train_billable,
         n_epochs=options.n_epochs,
         price_per_1m=options.price_per_1m,
     )
@@ -580,6 +589,7 @@ def run_pipeline(
         "duplicates_removed": duplicates if options.dedupe else 0,
         "pii_found": sum(cleaner.pii_found.values()),
     }
+    store.close()
     stats["cleaning"] = cleaning
     stats["estimate"] = est
     stats["max_example_tokens"] = limit

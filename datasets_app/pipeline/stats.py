@@ -3,35 +3,52 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
 HISTOGRAM_BINS = 20
 
 
-def _percentile(sorted_values: Sequence[int], q: float) -> int:
-    if not sorted_values:
-        return 0
-    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
-    return int(sorted_values[index])
+def _token_summary(store: Any) -> tuple[dict[str, Any], list[dict[str, int]], int]:
+    """Tokens of the kept examples (status 0): figures, histogram, answer tokens; all in SQL."""
+    count, total, low, high, answer = next(
+        store.query(
+            "SELECT COUNT(*), COALESCE(SUM(tok), 0), MIN(tok), MAX(tok), COALESCE(SUM(atok), 0) "
+            "FROM ex WHERE st = 0"
+        )
+    )
+    if not count:
+        return {"total": 0, "min": 0, "mean": 0.0, "p50": 0, "p95": 0, "max": 0}, [], 0
 
+    def percentile(q: float) -> int:
+        offset = min(count - 1, max(0, round(q * (count - 1))))
+        return int(
+            next(
+                store.query("SELECT tok FROM ex WHERE st = 0 ORDER BY tok LIMIT 1 OFFSET ?", offset)
+            )[0]
+        )
 
-def histogram(sorted_values: Sequence[int], bins: int = HISTOGRAM_BINS) -> list[dict[str, int]]:
-    if not sorted_values:
-        return []
-    low, high = int(sorted_values[0]), int(sorted_values[-1])
-    width = max(1, -(-(high - low + 1) // bins))
-    counts = Counter((int(v) - low) // width for v in sorted_values)
-    return [
+    width = max(1, -(-(high - low + 1) // HISTOGRAM_BINS))
+    counts = dict(
+        store.query("SELECT (tok - ?) / ?, COUNT(*) FROM ex WHERE st = 0 GROUP BY 1", low, width)
+    )
+    histogram = [
         {"from": low + b * width, "to": low + (b + 1) * width - 1, "count": counts.get(b, 0)}
-        for b in range(min(bins, (high - low) // width + 1))
+        for b in range(min(HISTOGRAM_BINS, (high - low) // width + 1))
     ]
+    summary = {
+        "total": int(total),
+        "min": int(low),
+        "mean": round(total / count, 1),
+        "p50": percentile(0.5),
+        "p95": percentile(0.95),
+        "max": int(high),
+    }
+    return summary, histogram, int(answer)
 
 
 def build_stats(
     *,
-    kept_tokens: Sequence[int],
-    assistant_tokens: Sequence[int],
+    store: Any,
     categories: Counter[str],
     source_examples: int,
     valid: int,
@@ -43,24 +60,16 @@ def build_stats(
     train_count: int,
     validation_count: int,
 ) -> dict[str, Any]:
-    values = sorted(kept_tokens)
-    total = sum(values)
+    tokens, histogram, answer_tokens = _token_summary(store)
     return {
         "source_examples": source_examples,
-        "examples": len(values),
+        "examples": train_count + validation_count,
         "valid_examples": valid,
         "train_examples": train_count,
         "validation_examples": validation_count,
-        "tokens": {
-            "total": total,
-            "min": int(values[0]) if values else 0,
-            "mean": round(total / len(values), 1) if values else 0.0,
-            "p50": _percentile(values, 0.5),
-            "p95": _percentile(values, 0.95),
-            "max": int(values[-1]) if values else 0,
-        },
-        "assistant_tokens": sum(assistant_tokens),
-        "histogram": histogram(values),
+        "tokens": tokens,
+        "assistant_tokens": answer_tokens,
+        "histogram": histogram,
         "duplicates": duplicates,
         "conflicts": conflicts,
         "blank_rows": blank_rows,
