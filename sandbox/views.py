@@ -140,7 +140,13 @@ def _get_file(file_id: str) -> SandboxFile:
 def files(request: HttpRequest) -> Any:
     if request.method == "GET":
         data = [_file_json(f) for f in SandboxFile.objects.filter(deleted=False).order_by("-id")]
-        return {"object": "list", "data": data, "has_more": False}
+        return {
+            "object": "list",
+            "data": data,
+            "has_more": False,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+        }
     if request.method != "POST":
         raise ApiError(405, "Method not allowed.")
     upload = request.FILES.get("file")
